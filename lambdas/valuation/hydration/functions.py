@@ -124,7 +124,10 @@ class _Parser:
     def _next(self) -> re.Match[str]:
         match = _TOKEN.match(self.text, self.position)
         if match is None:
-            raise HydrationError(f"cannot read {self.text!r} at character {self.position + 1}")
+            raise HydrationError(
+                f"cannot read {self.text!r} at character {self.position + 1}: expected a call "
+                "such as today(), a 'string' or a number"
+            )
         self.position = match.end()
         return match
 
