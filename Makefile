@@ -21,7 +21,7 @@ $(VENV)/.dev: $(VENV)/.local
 
 ## run: value the example request on the embedded local stack
 run: $(VENV)/.local
-	$(BIN)/valuation run $(EXAMPLE)
+	HYDRATION_DATA_ROOTS=examples/data $(BIN)/valuation run $(EXAMPLE)
 
 ## serve: the local stack's HTTP API on http://127.0.0.1:8080
 serve: $(VENV)/.local

@@ -78,7 +78,7 @@ def _run(file: Path, timeout: float) -> int:
         )
         progress.show([])
         if outcome == "succeeded":
-            print(service.store.response(request_id))
+            print(_indented(service.store.response(request_id)))
             return 0
         if outcome == "failed":
             _print_problem(service.failure_problem(request_id).as_dict())
@@ -109,6 +109,14 @@ class _Progress:
         if line != self.last:
             print(line, file=sys.stderr)
             self.last = line
+
+
+def _indented(document: str) -> str:
+    from lxml import etree
+
+    root = etree.fromstring(document.encode())
+    etree.indent(root)
+    return etree.tostring(root, encoding="unicode")
 
 
 def _print_problem(problem: dict[str, Any]) -> None:

@@ -127,3 +127,22 @@ def test_valuation_run_refuses_a_bad_request(redis_url, capsys, monkeypatch):
     monkeypatch.setenv("REDIS_URL", redis_url)
     assert main(["run", str(ROOT / "pyproject.toml")]) == 1
     assert "Malformed or refused XML" in capsys.readouterr().err
+
+
+def test_the_example_book_is_valued_by_the_built_in_engine(redis_url, capsys, monkeypatch):
+    """The README's main job: examples/portfolio.xml, hydrated from examples/data."""
+    from lxml import etree
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.delenv("TASK_ENGINE_COMMAND", raising=False)
+    monkeypatch.setenv("HYDRATION_DATA_ROOTS", str(ROOT / "examples" / "data"))
+    assert main(["run", str(ROOT / "examples" / "portfolio.xml")]) == 0
+    response = etree.fromstring(capsys.readouterr().out.encode())
+    ns = {"v": "urn:valuation:1"}
+    assert [g.get("name") for g in response.findall("v:Group", ns)] == [
+        "curves", "pricing", "portfolio"]
+    priced = {r.get("id"): float(r[0].get("value"))
+              for r in response.findall("v:Group[@name='pricing']/v:TaskResult", ns)}
+    (book,) = response.findall(".//v:Aggregate", ns)
+    assert len(priced) == 5 and int(book.get("components")) == 5
+    assert float(book.get("value")) == pytest.approx(sum(priced.values()), rel=1e-9)
