@@ -39,6 +39,8 @@ class Problem(Exception):
 
 UPLOAD_URL_EXPIRES_SECONDS = 900
 POLL_INTERVAL_MS = 250
+# One blocking read stays well inside the Redis client's socket timeout (30 s).
+EVENT_BLOCK_MS = 10_000
 
 
 def upload_key(upload_id: str) -> str:
@@ -269,7 +271,7 @@ class ValuationService:
             if mode == "polling":
                 look = True
             else:
-                block = remaining_ms if mode == "event" else min(remaining_ms, slice_ms)
+                block = min(remaining_ms, EVENT_BLOCK_MS if mode == "event" else slice_ms)
                 entries = self.store.read_events(request_id, last_id, block_ms=max(block, 1))
                 if entries:
                     last_id = entries[-1][0]

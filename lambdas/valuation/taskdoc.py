@@ -13,12 +13,17 @@
     </TaskDocument>
 
 A task without `h:result` references sees every result of the group before it.
+
+The parts every task of a group shares are kept once per group (`GroupDocuments`); a task's
+document is composed from them and its own parts when it runs.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
@@ -45,41 +50,90 @@ def referenced_groups(task: etree._Element) -> set[str]:
     }
 
 
-def build_task_document(
-    *,
-    request_id: str,
-    group: GroupPlan,
-    task: etree._Element,
-    parameters: etree._Element | None,
-    metadata: Mapping[str, str],
-    earlier: EarlierResults,
-    previous_group: str | None,
-) -> etree._Element:
-    document = etree.Element(
-        q("TaskDocument"),
-        nsmap={None: NS},
-        requestId=request_id,
-        groupIndex=str(group.index),
-        groupName=group.name,
-        taskId=task.get("id"),
-        type=task.get("type", ""),
-    )
-    if parameters is not None:
-        document.append(copy.deepcopy(parameters))
-    if metadata:
-        holder = etree.SubElement(document, q("Metadata"))
-        for name, value in metadata.items():
-            etree.SubElement(holder, q("Header"), name=name).text = value
-    task_copy = copy.deepcopy(task)
-    document.append(task_copy)
-    referenced = _resolve_references(task_copy, earlier, group)
-    if not referenced and previous_group is not None:
-        referenced = list(earlier.get(previous_group, {}).values())
-    results = etree.SubElement(document, q("Results"))
-    for result in referenced:
-        results.append(copy.deepcopy(result))
-    etree.cleanup_namespaces(document, top_nsmap={None: NS})
-    return document
+@dataclass(frozen=True)
+class TaskParts:
+    """One task's own parts of its document; None `results`: it sees the group before."""
+
+    open_tag: str
+    task: str
+    results: str | None
+
+
+class GroupDocuments:
+    """The task documents of one group, in parts.
+
+    What every task of the group shares (Parameters, Metadata and the results of the group
+    before) is serialized once and stored once: a group of n tasks after a group of m would
+    otherwise copy, store and send n x m results. `compose` puts a task's document together.
+    """
+
+    def __init__(
+        self,
+        *,
+        request_id: str,
+        group: GroupPlan,
+        tasks: Sequence[etree._Element],
+        parameters: etree._Element | None,
+        metadata: Mapping[str, str],
+        earlier: EarlierResults,
+        previous_group: str | None,
+    ):
+        self.request_id = request_id
+        self.group = group
+        self.earlier = earlier
+        shared = [] if parameters is None else [_serialized(parameters)]
+        if metadata:
+            holder = etree.Element(q("Metadata"), nsmap={None: NS})
+            for name, value in metadata.items():
+                etree.SubElement(holder, q("Header"), name=name).text = value
+            shared.append(_serialized(holder))
+        self.shared = "".join(shared)
+        self.previous_results = _results(earlier.get(previous_group, {}).values())
+        self.parts = {task.get("id"): self._task_parts(task) for task in tasks}
+
+    def document(self, task_id: str) -> str:
+        return compose(self.parts[task_id], self.shared, self.previous_results)
+
+    def _task_parts(self, task: etree._Element) -> TaskParts:
+        header = etree.Element(
+            q("TaskDocument"),
+            nsmap={None: NS},
+            requestId=self.request_id,
+            groupIndex=str(self.group.index),
+            groupName=self.group.name,
+            taskId=task.get("id"),
+            type=task.get("type", ""),
+        )
+        # An element without content serializes as <TaskDocument .../>: open it instead.
+        open_tag = _serialized(header)[:-2] + ">"
+        if not any(el.get(RESULT_DIRECTIVE) for el in task.iter(etree.Element)):
+            return TaskParts(open_tag, _serialized(task), None)
+        task_copy = copy.deepcopy(task)
+        referenced = _resolve_references(task_copy, self.earlier, self.group)
+        return TaskParts(open_tag, _serialized(task_copy), _results(referenced))
+
+
+def compose(parts: TaskParts, shared: str, previous_results: str) -> str:
+    """A task's whole document from its own parts and its group's shared ones."""
+    results = previous_results if parts.results is None else parts.results
+    return f"{parts.open_tag}{shared}{parts.task}{results}</TaskDocument>"
+
+
+def build_task_document(*, task: etree._Element, **group: Any) -> etree._Element:
+    """One task's document as an element (`group`: the other arguments of GroupDocuments)."""
+    document = GroupDocuments(tasks=[task], **group).document(task.get("id"))
+    return etree.fromstring(document.encode())
+
+
+def _results(results: Iterable[etree._Element]) -> str:
+    holder = etree.Element(q("Results"), nsmap={None: NS})
+    for result in results:
+        holder.append(copy.deepcopy(result))
+    return _serialized(holder)
+
+
+def _serialized(element: etree._Element) -> str:
+    return etree.tostring(element, encoding="unicode", with_tail=False)
 
 
 def _resolve_references(

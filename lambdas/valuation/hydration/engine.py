@@ -205,10 +205,8 @@ def _append_text(element: etree._Element, text: str) -> None:
 
 
 def _attached(element: etree._Element, root: etree._Element) -> bool:
-    top = element
-    for top in element.iterancestors():
-        pass
-    return top is root
+    ancestors = list(element.iterancestors())
+    return (ancestors[-1] if ancestors else element) is root
 
 
 def describe(element: etree._Element) -> str:

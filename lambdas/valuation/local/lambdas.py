@@ -53,7 +53,7 @@ class LocalLambda:
         self._functions: dict[str, tuple[FunctionSpec, Callable[..., Any]]] = {}
         for spec in specs:
             module = importlib.import_module(spec.module)
-            self._functions[f"valuation-{spec.name}"] = (spec, getattr(module, "handler"))
+            self._functions[f"valuation-{spec.name}"] = (spec, module.handler)
 
     def arns(self) -> dict[str, str]:
         """ASL placeholder -> function ARN, for rendering the definition."""

@@ -12,6 +12,8 @@ import redis
 
 from ..settings import Settings, get_settings
 
+MAX_CONNECTIONS = 256
+
 _lock = threading.Lock()
 _client: redis.Redis | None = None
 
@@ -43,7 +45,12 @@ def connect(settings: Settings) -> redis.Redis:
         options["password"] = password
     if settings.redis_cluster:
         return redis.RedisCluster.from_url(settings.redis_url, **options)
-    return redis.Redis.from_url(settings.redis_url, **options)
+    # A Lambda invocation needs one connection; the local stack runs every handler of every
+    # request on threads of one process, so callers wait for a free connection, not fail.
+    pool = redis.BlockingConnectionPool.from_url(
+        settings.redis_url, max_connections=MAX_CONNECTIONS, timeout=30, **options
+    )
+    return redis.Redis(connection_pool=pool)
 
 
 def _auth_secret(secret_arn: str | None) -> str | None:

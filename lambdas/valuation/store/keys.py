@@ -57,6 +57,9 @@ class RequestKeys:
     def group(self, index: int) -> str:
         return f"state:request:{self._tag}:group:{index}"
 
+    def group_documents(self, index: int) -> str:
+        return f"cache:task:{self._tag}:{index}:shared"
+
     def task_xml(self, group: int, task_id: str) -> str:
         return f"cache:task:{self._tag}:{group}:{task_id}:xml"
 

@@ -17,6 +17,7 @@ import redis
 from ..documents import REFERENCE_PREFIX, DocumentStore
 from ..request import RequestPlan
 from ..settings import Settings
+from ..taskdoc import GroupDocuments, TaskParts, compose
 from .keys import (
     DEADLETTER_STREAM,
     LIFECYCLE_STREAM,
@@ -139,11 +140,18 @@ class RequestStore:
             fields={"group": group, "detail": name},
         )
 
-    def save_task_documents(self, request_id: str, group: int, documents: Mapping[str, str]):
+    def save_task_documents(self, request_id: str, documents: GroupDocuments) -> None:
+        """Keep a group's shared parts once and each task's own parts (hashes)."""
         keys = RequestKeys(request_id)
+        group = documents.group.index
         pipe = self.redis.pipeline(transaction=False)
-        for task_id, xml in documents.items():
-            pipe.set(keys.task_xml(group, task_id), xml)
+        pipe.hset(keys.group_documents(group), mapping={
+            "shared": documents.shared, "previousResults": documents.previous_results})
+        for task_id, parts in documents.parts.items():
+            fields = {"open": parts.open_tag, "task": parts.task}
+            if parts.results is not None:
+                fields["results"] = parts.results
+            pipe.hset(keys.task_xml(group, task_id), mapping=fields)
         pipe.execute()
 
     def record_task_success(self, request_id: str, group: int, task_id: str, result: str) -> bool:
@@ -233,7 +241,7 @@ class RequestStore:
         kept = list(self._request_keys(request_id))
         count = int(self.redis.hget(keys.state, "groupsTotal") or 0)
         again = range(from_group, count)
-        stale = [
+        stale = [keys.group_documents(index) for index in again] + [
             key
             for index in again
             for task_id in self.task_ids(request_id, index)
@@ -299,7 +307,15 @@ class RequestStore:
         return json.loads(raw) if raw else None
 
     def task_document(self, request_id: str, group: int, task_id: str) -> str | None:
-        return self.redis.get(RequestKeys(request_id).task_xml(group, task_id))
+        keys = RequestKeys(request_id)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(keys.task_xml(group, task_id))
+        pipe.hgetall(keys.group_documents(group))
+        own, shared = pipe.execute()
+        if not own or not shared:
+            return None
+        parts = TaskParts(own["open"], own["task"], own.get("results"))
+        return compose(parts, shared["shared"], shared["previousResults"])
 
     def task_results(
         self, request_id: str, group: int, task_ids: Sequence[str]
@@ -396,6 +412,7 @@ class RequestStore:
         count = int(self.redis.hget(keys.state, "groupsTotal") or 0)
         for index in range(count):
             yield keys.group(index)
+            yield keys.group_documents(index)
             for task_id in self.task_ids(request_id, index):
                 yield keys.task_xml(index, task_id)
                 yield keys.task_result(index, task_id)

@@ -19,7 +19,7 @@ from ..request import GroupPlan, RequestPlan, group_elements, read_plan, task_el
 from ..settings import Settings
 from ..store import RequestStore
 from ..store.requests import utcnow
-from ..taskdoc import build_task_document, referenced_groups
+from ..taskdoc import GroupDocuments, referenced_groups
 from ..xmlutil import parse_xml, q, to_bytes
 
 
@@ -59,23 +59,16 @@ class Workflow:
         previous = plan.groups[group_index - 1].name if group_index > 0 else None
         wanted = set().union(*(referenced_groups(task) for task in tasks))
         earlier = self._earlier_results(request_id, plan, group_index, wanted | {previous})
-        parameters = root.find(q("Parameters"))
-        metadata = self.kept_headers(request_id)
-        documents = {
-            task.get("id"): to_bytes(
-                build_task_document(
-                    request_id=request_id,
-                    group=group,
-                    task=task,
-                    parameters=parameters,
-                    metadata=metadata,
-                    earlier=earlier,
-                    previous_group=previous,
-                )
-            ).decode()
-            for task in tasks
-        }
-        self.store.save_task_documents(request_id, group_index, documents)
+        documents = GroupDocuments(
+            request_id=request_id,
+            group=group,
+            tasks=tasks,
+            parameters=root.find(q("Parameters")),
+            metadata=self.kept_headers(request_id),
+            earlier=earlier,
+            previous_group=previous,
+        )
+        self.store.save_task_documents(request_id, documents)
         return {"taskIds": list(group.task_ids)}
 
     def run_task(self, request_id: str, group_index: int, task_id: str, retry_count: int) -> dict:
