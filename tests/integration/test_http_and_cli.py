@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def server(local_stack):
-    stack = local_stack(SYNC_WAIT_TIMEOUT_MS="30000")
+    local_stack(SYNC_WAIT_TIMEOUT_MS="30000")
     httpd = make_server("127.0.0.1", 0)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

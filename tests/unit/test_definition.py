@@ -8,7 +8,7 @@ import pytest
 
 from valuation.settings import Settings
 from valuation.workflow.definition import (
-    WorkflowNumbers,
+    DefinitionValues,
     load_template,
     placeholders,
     render,
@@ -37,13 +37,13 @@ def states_of(machine: dict) -> dict[str, dict]:
 
 
 def rendered(template: str) -> dict:
-    numbers = WorkflowNumbers(7, 4, 90, 2, 3600).as_substitutions()
+    numbers = DefinitionValues(7, 4, 90, 2, 3600).as_substitutions()
     arns = {spec.placeholder: f"arn:fn:{spec.name}" for spec in WORKFLOW_FUNCTIONS}
     return json.loads(render(template, numbers, arns))
 
 
-def test_every_placeholder_is_a_function_arn_or_a_number(template):
-    numbers = set(WorkflowNumbers(1, 1, 1, 1, 1).as_substitutions())
+def test_every_placeholder_is_a_function_arn_or_a_rendered_value(template):
+    numbers = set(DefinitionValues(1, 1, 1, 1, 1).as_substitutions())
     functions = {spec.placeholder for spec in WORKFLOW_FUNCTIONS}
     assert placeholders(template) == numbers | functions
 
@@ -62,8 +62,21 @@ def test_rendering_fills_numbers_as_numbers_and_arns_as_strings(template):
         assert states[spec.name]["Resource"] == f"arn:fn:{spec.name}"
 
 
+@pytest.mark.parametrize(
+    "workflow_type,processor",
+    [("STANDARD", {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}),
+     ("EXPRESS", {"Mode": "INLINE"})],
+)
+def test_a_groups_tasks_run_as_child_executions_unless_express(template, workflow_type, processor):
+    values = DefinitionValues(1, 1, 1, 1, 1, workflow_type=workflow_type).as_substitutions()
+    machine = json.loads(render(template, values))
+    assert states_of(machine)["RunTasks"]["ItemProcessor"]["ProcessorConfig"] == processor
+    assert states_of(machine)["ProcessGroups"]["ItemProcessor"]["ProcessorConfig"] == {
+        "Mode": "INLINE"}
+
+
 def test_arns_can_be_left_for_cloudformation(template):
-    partly = render(template, WorkflowNumbers(1, 1, 1, 1, 1).as_substitutions())
+    partly = render(template, DefinitionValues(1, 1, 1, 1, 1).as_substitutions())
     assert placeholders(partly) == {spec.placeholder for spec in WORKFLOW_FUNCTIONS}
 
 
@@ -106,7 +119,7 @@ def test_jsonpath_only_and_payloads_carry_ids(template):
 
 def test_numbers_come_from_settings():
     settings = Settings.from_env()
-    numbers = WorkflowNumbers.from_settings(settings)
+    numbers = DefinitionValues.from_settings(settings)
     assert numbers.task_concurrency == settings.task_concurrency
     assert numbers.max_task_retries == settings.max_task_retries
     assert numbers.task_state_timeout_seconds > settings.task_timeout_seconds

@@ -15,7 +15,7 @@ from ..handlers import _workflow
 from ..settings import Settings, reload_settings
 from ..store import set_redis
 from ..store.connection import connect
-from ..workflow.definition import WorkflowNumbers, load_template, render
+from ..workflow.definition import DefinitionValues, load_template, render
 from .engine import start_engine
 from .lambdas import ACCOUNT, LocalLambda
 
@@ -68,7 +68,7 @@ class LocalStack:
         set_redis(connect(settings) if settings.redis_url else _embedded_redis())
         DocumentStore(settings.document_bucket, settings.aws_region).ensure_bucket()
         definition = render(
-            load_template(), WorkflowNumbers.from_settings(settings).as_substitutions(),
+            load_template(), DefinitionValues.from_settings(settings).as_substitutions(),
             self._lambdas.arns(),
         )
         self.state_machine_arn = dispatch.create_state_machine(

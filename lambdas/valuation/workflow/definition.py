@@ -1,8 +1,9 @@
 """Loads `statemachines/valuation.asl.json` and fills its `${...}` placeholders.
 
 CDK and the local stack share this loader. The file stays valid JSON, so a placeholder always
-stands inside a string; numbers (concurrency, retries, timeouts) are rendered here as JSON
-numbers, while strings (function ARNs) may be left for CloudFormation's substitution.
+stands inside a string; values (concurrency, retries, timeouts, how a group's tasks run) are
+rendered here as JSON numbers or objects, while strings (function ARNs) may be left for
+CloudFormation's substitution.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..settings import Settings
 
@@ -24,21 +26,31 @@ _WHOLE_STRING_PLACEHOLDER = re.compile(r'"\$\{(\w+)\}"')
 # timeout (a transient error with detail) fires before the state's (a bare States.Timeout).
 TASK_STATE_TIMEOUT_MARGIN_SECONDS = 30
 
+# How RunTasks runs a group's tasks. Standard: a Distributed Map, each task a child execution
+# with a history of its own (an inline Map records about seven events per task in the parent,
+# capping a request near 3,500 tasks under the 25,000-event limit). Express keeps no such
+# history and cannot run a Distributed Map: inline.
+TASK_PROCESSORS: dict[str, dict[str, str]] = {
+    "STANDARD": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+    "EXPRESS": {"Mode": "INLINE"},
+}
+
 
 @dataclass(frozen=True)
-class WorkflowNumbers:
-    """The numeric settings of the definition."""
+class DefinitionValues:
+    """The values rendered into the definition."""
 
     task_concurrency: int
     max_task_retries: int
     task_state_timeout_seconds: int
     retry_interval_seconds: int
     execution_timeout_seconds: int
+    workflow_type: str = "STANDARD"
 
     @classmethod
     def from_settings(
         cls, settings: Settings, *, execution_timeout_seconds: int = 86_400
-    ) -> WorkflowNumbers:
+    ) -> DefinitionValues:
         return cls(
             task_concurrency=settings.task_concurrency,
             max_task_retries=settings.max_task_retries,
@@ -48,8 +60,9 @@ class WorkflowNumbers:
             execution_timeout_seconds=execution_timeout_seconds,
         )
 
-    def as_substitutions(self) -> dict[str, int]:
+    def as_substitutions(self) -> dict[str, Any]:
         return {
+            "TaskProcessorConfig": TASK_PROCESSORS[self.workflow_type],
             "TaskConcurrency": self.task_concurrency,
             "MaxTaskRetries": self.max_task_retries,
             "TaskStateTimeoutSeconds": self.task_state_timeout_seconds,
@@ -68,23 +81,24 @@ def placeholders(template: str) -> set[str]:
 
 def render(
     template: str,
-    numbers: Mapping[str, int],
+    values: Mapping[str, Any],
     strings: Mapping[str, str] | None = None,
 ) -> str:
-    """Fill numeric placeholders as JSON numbers and, when given, string placeholders in place.
+    """Fill whole-string placeholders with JSON values and, when given, string placeholders in
+    place.
 
     Placeholders without a value are left for a later substitution (CloudFormation's).
     """
     strings = strings or {}
 
-    def number(match: re.Match[str]) -> str:
+    def value(match: re.Match[str]) -> str:
         name = match.group(1)
-        return str(int(numbers[name])) if name in numbers else match.group(0)
+        return json.dumps(values[name]) if name in values else match.group(0)
 
     def string(match: re.Match[str]) -> str:
         name = match.group(1)
         return json.dumps(strings[name])[1:-1] if name in strings else match.group(0)
 
-    rendered = _PLACEHOLDER.sub(string, _WHOLE_STRING_PLACEHOLDER.sub(number, template))
+    rendered = _PLACEHOLDER.sub(string, _WHOLE_STRING_PLACEHOLDER.sub(value, template))
     json.loads(rendered)  # a substitution must never leave the definition invalid
     return rendered
