@@ -261,23 +261,57 @@ class Bench:
         print(figure.row(), file=sys.stderr)
 
     def history_budget(self) -> None:
-        """Execution-history events per task, from the engine's own history."""
+        """Events in the parent execution's history per request, group and task: for the
+        definition as deployed (RunTasks a Distributed Map) and with RunTasks inline."""
         from valuation import dispatch
-        def events(tasks: int) -> int:
-            response = self.post(request_xml(1, tasks))
+        from valuation.local.stack import ROLE_ARN
+        from valuation.workflow.definition import (
+            TASK_PROCESSORS,
+            DefinitionValues,
+            load_template,
+            render,
+        )
+
+        def events(groups: int, tasks: int) -> int:
+            response = self.post(request_xml(groups, tasks))
             request_id = json.loads(response["body"])["requestId"]
             assert self.service().wait(request_id, 600_000) == "succeeded"
             arn = self.service().store.state(request_id)["executionArn"]
             return dispatch.history_event_count(self.stack.settings, arn)
 
-        small, large = events(10), events(60)
-        per_task = (large - small) / 50
-        fixed = small - 10 * per_task
-        largest = int((STEP_FUNCTIONS_HISTORY_CAP - fixed) // per_task)
+        def costs() -> tuple[float, float, float]:
+            base, more_tasks, more_groups = events(1, 10), events(1, 60), events(3, 10)
+            per_task = max((more_tasks - base) / 50, 0.0)  # noise must not make it negative
+            per_group = (more_groups - base) / 2 - 10 * per_task
+            return base - per_group - 10 * per_task, per_group, per_task
+
+        fixed, per_group, per_task = costs()
+        inline_values = {
+            **DefinitionValues.from_settings(self.stack.settings).as_substitutions(),
+            "TaskProcessorConfig": TASK_PROCESSORS["EXPRESS"],
+        }
+        inline = dispatch.create_state_machine(
+            self.stack.settings, "valuation-inline",
+            render(load_template(), inline_values, self.stack.function_arns), ROLE_ARN,
+        )
+        self.stack.configure(STATE_MACHINE_ARN=inline)
+        try:
+            _, inline_per_group, inline_per_task = costs()
+        finally:
+            self.stack.configure(STATE_MACHINE_ARN=self.stack.state_machine_arn)
+        inline_largest = (STEP_FUNCTIONS_HISTORY_CAP - fixed - inline_per_group) / inline_per_task
+        cap = f"{STEP_FUNCTIONS_HISTORY_CAP:,}"
+        groups = int((STEP_FUNCTIONS_HISTORY_CAP - fixed) // per_group)
         self.notes.append(
-            f"History: {per_task:.1f} events per task plus {fixed:.0f} per request "
-            f"(measured on one group of 10 and of 60 tasks). The largest request under "
-            f"Step Functions' {STEP_FUNCTIONS_HISTORY_CAP:,}-event cap: about {largest:,} tasks."
+            f"History budget (Standard's cap: {cap} events per execution), measured on requests "
+            f"of 1 x 10, 1 x 60 and 3 x 10 tasks. With RunTasks inline, the parent records "
+            f"{inline_per_task:.1f} events per task and {inline_per_group:.0f} per group: one "
+            f"group could hold about {int(inline_largest):,} tasks. As deployed (a Distributed "
+            f"Map), it records {per_task:.1f} per task, {per_group:.0f} per group and "
+            f"{fixed:.0f} per request: the cap allows about {groups:,} groups, of any size as "
+            f"far as history goes (each task's child execution has a history of its own). What "
+            f"bounds a group then is the 256 KiB state payload carrying its task ids: about "
+            f"{256 * 1024 // 12:,} tasks of 9-character ids."
         )
         print(self.notes[-1], file=sys.stderr)
 

@@ -100,8 +100,7 @@ class ServiceConfig:
         return DefinitionValues(
             task_concurrency=self.task_concurrency,
             max_task_retries=self.max_task_retries,
-            task_state_timeout_seconds=self.task_timeout_seconds
-            + TASK_STATE_TIMEOUT_MARGIN_SECONDS,
+            task_timeout_seconds=self.task_timeout_seconds,
             retry_interval_seconds=self.retry_interval_seconds,
             execution_timeout_seconds=self.execution_timeout_seconds,
             workflow_type=self.workflow_type,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import Any
 
 from aws_cdk import Acknowledgment, ArnFormat, Stack, Validations
 from aws_cdk import aws_iam as iam
@@ -15,21 +16,18 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
-from valuation.workflow.definition import load_template, render
+from valuation.workflow.definition import all_states, load_template, render
 from valuation.workflow.functions import by_name
 
 from .config import ServiceConfig
 
 
-def distributed_maps(states: Mapping[str, dict]) -> list[str]:
+def distributed_maps(machine: Mapping[str, Any]) -> list[str]:
     """The Map states, nested ones included, that run their items as child executions."""
-    found = []
-    for name, state in states.items():
-        processor = state.get("ItemProcessor", {})
-        if processor.get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED":
-            found.append(name)
-        found += distributed_maps(processor.get("States", {}))
-    return found
+    return [
+        name for name, state in all_states(machine).items()
+        if state.get("ItemProcessor", {}).get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED"
+    ]
 
 
 class Workflow(Construct):
@@ -41,7 +39,7 @@ class Workflow(Construct):
     ):
         super().__init__(scope, id)
         definition = render(load_template(), config.definition_values().as_substitutions())
-        child_execution_maps = distributed_maps(json.loads(definition)["States"])
+        child_execution_maps = distributed_maps(json.loads(definition))
 
         self.state_machine = sfn.StateMachine(
             self, "StateMachine",

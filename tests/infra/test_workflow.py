@@ -5,22 +5,13 @@ from __future__ import annotations
 import json
 
 from infra_support import Synthesized, as_list
-from valuation.workflow.definition import load_template, placeholders, render
+from valuation.workflow.definition import all_states, load_template, placeholders, render
 from valuation.workflow.functions import WORKFLOW_FUNCTIONS
 from valuation_infra.workflow import distributed_maps
 
 
 def state_machine(synthesized: Synthesized) -> dict:
     return synthesized.only("AWS::StepFunctions::StateMachine")[1]["Properties"]
-
-
-def states_of(machine: dict) -> dict[str, dict]:
-    found = {}
-    for name, state in machine["States"].items():
-        found[name] = state
-        if "ItemProcessor" in state:
-            found.update(states_of(state["ItemProcessor"]))
-    return found
 
 
 def definition(synthesized: Synthesized) -> dict:
@@ -43,7 +34,7 @@ def test_the_definition_is_the_shared_file_with_the_configured_numbers(synthesiz
     numbers = synthesized.config.definition_values().as_substitutions()
     arns = {spec.placeholder: f"arn:{spec.placeholder}" for spec in WORKFLOW_FUNCTIONS}
     assert definition(synthesized) == json.loads(render(load_template(), numbers, arns))
-    states = states_of(definition(synthesized))
+    states = all_states(definition(synthesized))
     assert states["RunTasks"]["MaxConcurrency"] == synthesized.config.task_concurrency
     assert states["RunTask"]["Retry"][0]["MaxAttempts"] == synthesized.config.max_task_retries
 
@@ -65,8 +56,8 @@ def test_a_standard_workflow_by_default(standard):
 
 def test_express_runs_a_groups_tasks_inline_and_standard_as_a_distributed_map(standard, alternative):
     assert state_machine(alternative)["StateMachineType"] == "EXPRESS"
-    assert distributed_maps(definition(standard)["States"]) == ["RunTasks"]
-    assert distributed_maps(definition(alternative)["States"]) == []
+    assert distributed_maps(definition(standard)) == ["RunTasks"]
+    assert distributed_maps(definition(alternative)) == []
     role = state_machine(alternative)["RoleArn"]["Fn::GetAtt"][0]
     assert alternative.statements(role, "states:") == []
 

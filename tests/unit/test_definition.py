@@ -8,7 +8,9 @@ import pytest
 
 from valuation.settings import Settings
 from valuation.workflow.definition import (
+    TASK_STATE_TIMEOUT_MARGIN_SECONDS,
     DefinitionValues,
+    all_states,
     load_template,
     placeholders,
     render,
@@ -26,16 +28,6 @@ def template() -> str:
     return load_template()
 
 
-def states_of(machine: dict) -> dict[str, dict]:
-    """Every state, nested ones included, by name."""
-    found = {}
-    for name, state in machine["States"].items():
-        found[name] = state
-        if "ItemProcessor" in state:
-            found.update(states_of(state["ItemProcessor"]))
-    return found
-
-
 def rendered(template: str) -> dict:
     numbers = DefinitionValues(7, 4, 90, 2, 3600).as_substitutions()
     arns = {spec.placeholder: f"arn:fn:{spec.name}" for spec in WORKFLOW_FUNCTIONS}
@@ -50,12 +42,12 @@ def test_every_placeholder_is_a_function_arn_or_a_rendered_value(template):
 
 def test_rendering_fills_numbers_as_numbers_and_arns_as_strings(template):
     machine = rendered(template)
-    states = states_of(machine)
+    states = all_states(machine)
     assert "${" not in json.dumps(machine)
     assert machine["TimeoutSeconds"] == 3600
     assert states["ProcessGroups"]["MaxConcurrency"] == 1
     assert states["RunTasks"]["MaxConcurrency"] == 7
-    assert states["RunTask"]["TimeoutSeconds"] == 90
+    assert states["RunTask"]["TimeoutSeconds"] == 90 + TASK_STATE_TIMEOUT_MARGIN_SECONDS
     transient = states["RunTask"]["Retry"][0]
     assert transient["MaxAttempts"] == 4 and transient["IntervalSeconds"] == 2
     for spec in WORKFLOW_FUNCTIONS:
@@ -70,8 +62,8 @@ def test_rendering_fills_numbers_as_numbers_and_arns_as_strings(template):
 def test_a_groups_tasks_run_as_child_executions_unless_express(template, workflow_type, processor):
     values = DefinitionValues(1, 1, 1, 1, 1, workflow_type=workflow_type).as_substitutions()
     machine = json.loads(render(template, values))
-    assert states_of(machine)["RunTasks"]["ItemProcessor"]["ProcessorConfig"] == processor
-    assert states_of(machine)["ProcessGroups"]["ItemProcessor"]["ProcessorConfig"] == {
+    assert all_states(machine)["RunTasks"]["ItemProcessor"]["ProcessorConfig"] == processor
+    assert all_states(machine)["ProcessGroups"]["ItemProcessor"]["ProcessorConfig"] == {
         "Mode": "INLINE"}
 
 
@@ -82,7 +74,7 @@ def test_arns_can_be_left_for_cloudformation(template):
 
 def test_shape_follows_the_design(template):
     machine = rendered(template)
-    states = states_of(machine)
+    states = all_states(machine)
     assert machine["StartAt"] == "Hydrate"
     assert states["Hydrate"]["Next"] == "ProcessGroups"
     assert states["ProcessGroups"]["ItemProcessor"]["StartAt"] == "PrepareGroup"
@@ -95,7 +87,7 @@ def test_shape_follows_the_design(template):
 
 
 def test_run_task_retries_transient_errors_only_with_backoff_and_jitter(template):
-    retriers = states_of(rendered(template))["RunTask"]["Retry"]
+    retriers = all_states(rendered(template))["RunTask"]["Retry"]
     assert retriers[0]["ErrorEquals"] == ["TransientTaskError"]
     assert retriers[0]["BackoffRate"] > 1 and retriers[0]["JitterStrategy"] == "FULL"
     assert set(retriers[1]["ErrorEquals"]) == LAMBDA_SERVICE_ERRORS
@@ -104,14 +96,14 @@ def test_run_task_retries_transient_errors_only_with_backoff_and_jitter(template
 
 
 def test_every_catch_leads_to_record_failure(template):
-    catches = [c for s in states_of(rendered(template)).values() for c in s.get("Catch", [])]
+    catches = [c for s in all_states(rendered(template)).values() for c in s.get("Catch", [])]
     assert catches and {c["Next"] for c in catches} == {"RecordFailure"}
     assert all(c["ErrorEquals"] == ["States.ALL"] for c in catches)
 
 
 def test_jsonpath_only_and_payloads_carry_ids(template):
     assert "JSONata" not in template and '"Assign"' not in template and "?(" not in template
-    for state in states_of(rendered(template)).values():
+    for state in all_states(rendered(template)).values():
         for key, value in state.get("Parameters", {}).items():
             assert key.endswith(".$"), f"{key} is not a reference"
             assert value.startswith("$"), value
@@ -122,4 +114,4 @@ def test_numbers_come_from_settings():
     numbers = DefinitionValues.from_settings(settings)
     assert numbers.task_concurrency == settings.task_concurrency
     assert numbers.max_task_retries == settings.max_task_retries
-    assert numbers.task_state_timeout_seconds > settings.task_timeout_seconds
+    assert numbers.task_timeout_seconds == settings.task_timeout_seconds

@@ -80,9 +80,9 @@ def _copy_json(value: Any) -> Any:
     `copy.deepcopy` itself."""
     kind = type(value)
     if kind is dict:
-        return {key: _copy_json(item) for key, item in value.items()}
-    if kind is list:
-        return [_copy_json(item) for item in value]
+        return {k: v if type(v) in _IMMUTABLE else _copy_json(v) for k, v in value.items()}
+    if kind is list:  # a Map's items are copied for every iteration: no call per string
+        return [v if type(v) in _IMMUTABLE else _copy_json(v) for v in value]
     if kind in _IMMUTABLE:
         return value
     return copy.deepcopy(value)

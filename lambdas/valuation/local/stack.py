@@ -44,6 +44,7 @@ class LocalStack:
         self._lambdas: LocalLambda | None = None
         self.settings: Settings | None = None
         self.state_machine_arn: str | None = None
+        self.function_arns: dict[str, str] = {}
 
     def __enter__(self) -> LocalStack:
         self.start()
@@ -67,9 +68,10 @@ class LocalStack:
         )
         set_redis(connect(settings) if settings.redis_url else _embedded_redis())
         DocumentStore(settings.document_bucket, settings.aws_region).ensure_bucket()
+        self.function_arns = self._lambdas.arns()
         definition = render(
             load_template(), DefinitionValues.from_settings(settings).as_substitutions(),
-            self._lambdas.arns(),
+            self.function_arns,
         )
         self.state_machine_arn = dispatch.create_state_machine(
             settings, STATE_MACHINE_NAME, definition, ROLE_ARN

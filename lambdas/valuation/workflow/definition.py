@@ -42,7 +42,7 @@ class DefinitionValues:
 
     task_concurrency: int
     max_task_retries: int
-    task_state_timeout_seconds: int
+    task_timeout_seconds: int  # the engine's limit; the state's is a margin longer
     retry_interval_seconds: int
     execution_timeout_seconds: int
     workflow_type: str = "STANDARD"
@@ -54,8 +54,7 @@ class DefinitionValues:
         return cls(
             task_concurrency=settings.task_concurrency,
             max_task_retries=settings.max_task_retries,
-            task_state_timeout_seconds=settings.task_timeout_seconds
-            + TASK_STATE_TIMEOUT_MARGIN_SECONDS,
+            task_timeout_seconds=settings.task_timeout_seconds,
             retry_interval_seconds=settings.retry_interval_seconds,
             execution_timeout_seconds=execution_timeout_seconds,
         )
@@ -65,7 +64,7 @@ class DefinitionValues:
             "TaskProcessorConfig": TASK_PROCESSORS[self.workflow_type],
             "TaskConcurrency": self.task_concurrency,
             "MaxTaskRetries": self.max_task_retries,
-            "TaskStateTimeoutSeconds": self.task_state_timeout_seconds,
+            "TaskStateTimeoutSeconds": self.task_timeout_seconds + TASK_STATE_TIMEOUT_MARGIN_SECONDS,
             "RetryIntervalSeconds": self.retry_interval_seconds,
             "ExecutionTimeoutSeconds": self.execution_timeout_seconds,
         }
@@ -77,6 +76,16 @@ def load_template(path: Path = DEFINITION_PATH) -> str:
 
 def placeholders(template: str) -> set[str]:
     return set(_PLACEHOLDER.findall(template))
+
+
+def all_states(machine: Mapping[str, Any]) -> dict[str, dict]:
+    """Every state of a definition, those inside Maps included, by name."""
+    found = {}
+    for name, state in machine["States"].items():
+        found[name] = state
+        if "ItemProcessor" in state:
+            found.update(all_states(state["ItemProcessor"]))
+    return found
 
 
 def render(
