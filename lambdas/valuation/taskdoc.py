@@ -106,7 +106,7 @@ class GroupDocuments:
         )
         # An element without content serializes as <TaskDocument .../>: open it instead.
         open_tag = _serialized(header)[:-2] + ">"
-        if not any(el.get(RESULT_DIRECTIVE) for el in task.iter(etree.Element)):
+        if not referenced_groups(task):
             return TaskParts(open_tag, _serialized(task), None)
         task_copy = copy.deepcopy(task)
         referenced = _resolve_references(task_copy, self.earlier, self.group)
