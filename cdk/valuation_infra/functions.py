@@ -8,7 +8,13 @@ from aws_cdk import Acknowledgment, Duration, Validations
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-from valuation.workflow.functions import API_FUNCTION, WORKFLOW_FUNCTIONS, FunctionSpec
+
+from valuation.workflow.functions import (
+    API_FUNCTION,
+    RECONCILE_FUNCTION,
+    WORKFLOW_FUNCTIONS,
+    FunctionSpec,
+)
 
 from .bundling import ARCHITECTURE, RUNTIME, function_code
 from .network import Network
@@ -17,7 +23,8 @@ SERVICE_NAME = "valuation"
 
 
 class Functions(Construct):
-    """`workflow` maps each state's name (the registry's) to its function; `api` serves HTTP."""
+    """`workflow` maps each state's name (the registry's) to its function; `api` serves HTTP;
+    `reconcile` ends requests whose executions ended where no Catch could see it."""
 
     def __init__(
         self, scope: Construct, id: str, *,
@@ -38,10 +45,11 @@ class Functions(Construct):
         self._log_retention = log_retention
         self.workflow = {spec.name: self._function(spec) for spec in WORKFLOW_FUNCTIONS}
         self.api = self._function(API_FUNCTION)
+        self.reconcile = self._function(RECONCILE_FUNCTION)
 
     @property
     def all(self) -> list[lambda_.Function]:
-        return [*self.workflow.values(), self.api]
+        return [*self.workflow.values(), self.api, self.reconcile]
 
     def _function(self, spec: FunctionSpec) -> lambda_.Function:
         function = lambda_.Function(

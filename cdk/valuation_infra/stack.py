@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from aws_cdk import Acknowledgment, App, Aws, CfnOutput, Fn, Stack, Validations
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from cdk_nag import AwsSolutionsChecks
@@ -70,6 +72,22 @@ class ValuationStack(Stack):
             reason="Executions are named after request ids; the grant covers the executions "
             "of this state machine only.",
         ))
+
+        # What no Catch sees (a timeout, an abort, a RecordFailure that failed) still ends the
+        # request: Step Functions' status-change events drive the reconcile function.
+        events.Rule(
+            self, "ExecutionEnded",
+            description="Failed, timed-out and aborted executions of the valuation workflow",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={
+                    "status": ["FAILED", "TIMED_OUT", "ABORTED"],
+                    "stateMachineArn": [state_machine.state_machine_arn],
+                },
+            ),
+            targets=[targets.LambdaFunction(functions.reconcile, retry_attempts=8)],
+        )
 
         api = Api(self, "Api", config=config, handler=functions.api, log_retention=log_retention)
         self._outputs(api, state_machine.state_machine_arn, documents, cache)

@@ -7,6 +7,7 @@ DISPATCH_DRY_RUN=true it logs what it would start instead of starting it.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from typing import Any
 
@@ -41,6 +42,12 @@ def execution_name(request_id: str, run: int = 0) -> str:
     return request_id if run == 0 else f"{request_id}-r{run}"
 
 
+def request_id_of(execution_arn: str) -> str:
+    """The request an execution runs: its name, less a retry's -rN."""
+    name = execution_arn.rsplit(":", 1)[-1]
+    return re.sub(r"-r\d+$", "", name)
+
+
 def start_execution(
     settings: Settings, request_id: str, *, run: int = 0, resume_from_group: int = 0
 ) -> str:
@@ -48,7 +55,9 @@ def start_execution(
     name = execution_name(request_id, run)
     payload = {"requestId": request_id, "resumeFromGroup": resume_from_group}
     if settings.dispatch_dry_run:
-        logger.info("dry run: execution not started", extra={"executionName": name, "input": payload})
+        logger.info(
+            "dry run: execution not started", extra={"executionName": name, "input": payload}
+        )
         return f"{DRY_RUN_ARN_PREFIX}{name}"
     if not settings.state_machine_arn:
         raise DispatchError("STATE_MACHINE_ARN is not configured")

@@ -4,11 +4,10 @@ environment variables that `valuation.settings` reads."""
 from __future__ import annotations
 
 import pytest
+
 from infra_support import Synthesized
 from valuation.settings import Settings
-from valuation.workflow.functions import API_FUNCTION, WORKFLOW_FUNCTIONS
-
-ALL_FUNCTIONS = (*WORKFLOW_FUNCTIONS, API_FUNCTION)
+from valuation.workflow.functions import ALL_FUNCTIONS, API_FUNCTION, WORKFLOW_FUNCTIONS
 
 
 def test_one_function_per_registry_entry(synthesized):

@@ -6,7 +6,7 @@ import json
 
 from infra_support import Synthesized, as_list
 from valuation.workflow.definition import all_states, load_template, placeholders, render
-from valuation.workflow.functions import WORKFLOW_FUNCTIONS
+from valuation.workflow.functions import RECONCILE_FUNCTION, WORKFLOW_FUNCTIONS
 from valuation_infra.workflow import distributed_maps
 
 
@@ -54,7 +54,7 @@ def test_a_standard_workflow_by_default(standard):
     assert definition(standard)["TimeoutSeconds"] == 86_400
 
 
-def test_express_runs_a_groups_tasks_inline_and_standard_as_a_distributed_map(standard, alternative):
+def test_express_runs_a_groups_tasks_inline_standard_as_a_distributed_map(standard, alternative):
     assert state_machine(alternative)["StateMachineType"] == "EXPRESS"
     assert distributed_maps(definition(standard)) == ["RunTasks"]
     assert distributed_maps(definition(alternative)) == []
@@ -98,3 +98,16 @@ def test_executions_are_logged_in_full_and_traced(synthesized):
         synthesized.config.log_retention_days
     )
     assert properties["TracingConfiguration"] == {"Enabled": True}
+
+
+def test_executions_that_end_unseen_go_to_the_reconcile_function(synthesized):
+    ((_, rule),) = synthesized.of_type("AWS::Events::Rule").items()
+    pattern = rule["Properties"]["EventPattern"]
+    machine = synthesized.only("AWS::StepFunctions::StateMachine")[0]
+    assert pattern["source"] == ["aws.states"]
+    assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
+    assert sorted(pattern["detail"]["status"]) == ["ABORTED", "FAILED", "TIMED_OUT"]
+    assert pattern["detail"]["stateMachineArn"] == [{"Ref": machine}]
+    (target,) = rule["Properties"]["Targets"]
+    reconcile = synthesized.function(RECONCILE_FUNCTION.handler)[0]
+    assert target["Arn"] == {"Fn::GetAtt": [reconcile, "Arn"]}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import boto3
 import pytest
 import redis
 from lxml import etree
-from support import call_api, request_xml
 
+from support import call_api, request_xml
 from valuation import api
 from valuation.settings import reload_settings
 from valuation.store.keys import DEADLETTER_STREAM, LIFECYCLE_STREAM, RequestKeys
@@ -240,3 +241,28 @@ def test_dry_run_logs_instead_of_starting(local_stack):
     sfn = boto3.client("stepfunctions", region_name=stack.settings.aws_region)
     executions = sfn.list_executions(stateMachineArn=stack.state_machine_arn)
     assert executions["executions"] == []
+
+
+def test_an_aborted_execution_fails_the_request_through_the_reconcile_function(local_stack):
+    stack = local_stack()
+    response = call_api("POST", "/valuation", request_xml(("g", [("slow", {"sleep": "2"})])))
+    request_id = response.json()["requestId"]
+    sfn = boto3.client("stepfunctions", region_name=stack.settings.aws_region)
+    arn = f"{stack.state_machine_arn.replace(':stateMachine:', ':execution:')}:{request_id}"
+    for _ in range(100):  # until the execution has marked the request started
+        if api.service().store.state(request_id).get("executionArn") == arn:
+            break
+        time.sleep(0.02)
+    sfn.stop_execution(executionArn=arn, error="Operator", cause="stopped by support")
+
+    assert api.service().wait(request_id, 30_000) == "failed"
+    result = call_api("GET", f"/valuation/{request_id}/results")
+    assert result.status == 422
+    # moto ends a stopped execution as FAILED when a Distributed Map was running, AWS as ABORTED.
+    ended = sfn.describe_execution(executionArn=arn)["status"]
+    expected = {"ABORTED": "ExecutionAborted", "FAILED": "ExecutionFailed"}[ended]
+    assert result.json()["failure"]["error"] == expected
+    events = [fields["event"] for _, fields in
+              redis.Redis.from_url(stack.settings.redis_url, decode_responses=True)
+              .xrange(RequestKeys(request_id).events)]
+    assert events[-1] == "failed"

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import fakeredis
 import pytest
-from support import SCRIPTED_ENGINE, request_xml
 
+from support import SCRIPTED_ENGINE, request_xml
 from valuation.request import read_plan
 from valuation.settings import Settings
 from valuation.store import RequestStore
@@ -94,3 +94,25 @@ def test_record_failure_without_a_task_record_uses_what_the_catch_saw(workflow):
     workflow.record_failure(REQUEST_ID, {"Error": "States.Timeout", "Cause": "too slow"})
     failure = workflow.store.failure(REQUEST_ID)
     assert (failure["error"], failure["cause"]) == ("States.Timeout", "too slow")
+
+
+def test_reconcile_ends_a_request_whose_execution_ended_unseen(workflow):
+    arn = f"arn:aws:states:us-east-1:1:execution:valuation:{REQUEST_ID}"
+    workflow.hydrate(REQUEST_ID, arn, 0)
+    workflow.prepare_group(REQUEST_ID, 0)
+    older_run = f"{arn}-r1".replace(REQUEST_ID, "req-0")  # another request's execution
+    assert workflow.reconcile(older_run, "ABORTED", None, None)["reconciled"] is False
+
+    outcome = workflow.reconcile(arn, "TIMED_OUT", "States.Timeout", None)
+    assert outcome == {"requestId": REQUEST_ID, "reconciled": True}
+    failure = workflow.store.failure(REQUEST_ID)
+    assert (failure["error"], failure["cause"]) == ("ExecutionTimedOut", "States.Timeout")
+    assert snapshot(workflow)[0] == "failed"
+    assert workflow.reconcile(arn, "FAILED", None, None)["reconciled"] is False  # terminal
+
+
+def test_reconcile_leaves_a_request_run_again_by_a_retry_alone(workflow):
+    first = f"arn:aws:states:us-east-1:1:execution:valuation:{REQUEST_ID}"
+    workflow.hydrate(REQUEST_ID, f"{first}-r1", 0)
+    assert workflow.reconcile(first, "ABORTED", None, None)["reconciled"] is False
+    assert snapshot(workflow)[0] == "started"

@@ -4,6 +4,7 @@ Redis and (with `serve`) the HTTP API, wired exactly as in AWS but without an ac
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,10 +17,13 @@ from ..settings import Settings, reload_settings
 from ..store import set_redis
 from ..store.connection import connect
 from ..workflow.definition import DefinitionValues, load_template, render
-from .engine import start_engine
-from .lambdas import ACCOUNT, LocalLambda
+from ..workflow.functions import RECONCILE_FUNCTION, WORKFLOW_FUNCTIONS
+from .engine import EXECUTION_LISTENERS, start_engine, stop_engine
+from .lambdas import ACCOUNT, LocalLambda, function_arn
 
 STATE_MACHINE_NAME = "valuation"
+# The statuses that reach the reconcile function (a Catch records every other failure).
+RECONCILED = ("FAILED", "TIMED_OUT", "ABORTED")
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/valuation-local"
 
 # Credentials moto accepts; set only where none are configured, and never sent anywhere.
@@ -60,12 +64,11 @@ class LocalStack:
         for name, value in self._overrides.items():
             self._set_env(name, value)
         settings = reload_settings()
-        self._mock = start_engine()
-        self._lambdas = LocalLambda(settings.aws_region)
-        boto3.setup_default_session(region_name=settings.aws_region)
-        boto3.DEFAULT_SESSION.events.register(
-            "before-call.lambda.Invoke", self._lambdas.on_before_call
-        )
+        self._lambdas = LocalLambda(settings.aws_region, (*WORKFLOW_FUNCTIONS, RECONCILE_FUNCTION))
+        session = boto3.Session(region_name=settings.aws_region)
+        session.events.register("before-call.lambda.Invoke", self._lambdas.on_before_call)
+        boto3.DEFAULT_SESSION = session
+        self._mock = start_engine(session)
         set_redis(connect(settings) if settings.redis_url else _embedded_redis())
         DocumentStore(settings.document_bucket, settings.aws_region).ensure_bucket()
         self.function_arns = self._lambdas.arns()
@@ -79,6 +82,7 @@ class LocalStack:
         self._set_env("STATE_MACHINE_ARN", self.state_machine_arn)
         self.settings = reload_settings()
         _forget_cached_services()
+        EXECUTION_LISTENERS.append(self._on_execution_end)
 
     def configure(self, **env: str) -> Settings:
         """Change settings of the running stack (e.g. the URL its server ended up on)."""
@@ -89,8 +93,10 @@ class LocalStack:
         return self.settings
 
     def stop(self) -> None:
+        if self._on_execution_end in EXECUTION_LISTENERS:
+            EXECUTION_LISTENERS.remove(self._on_execution_end)
         if self._mock is not None:
-            self._mock.stop()
+            stop_engine(self._mock)
             self._mock = None
         boto3.DEFAULT_SESSION = None
         set_redis(None)
@@ -102,6 +108,31 @@ class LocalStack:
         self._saved_env.clear()
         reload_settings()
         _forget_cached_services()
+
+    def _on_execution_end(self, execution: Any) -> None:
+        """What the CDK app's EventBridge rule does: the failed, timed-out and aborted
+        executions of this state machine go to the reconcile function."""
+        status = str(execution.exec_status.value)
+        if execution.state_machine_arn != self.state_machine_arn or status not in RECONCILED:
+            return
+        self._lambdas.invoke(function_arn(self.settings.aws_region, RECONCILE_FUNCTION), {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states",
+            "account": ACCOUNT,
+            "time": execution.stop_date.isoformat(),
+            "region": self.settings.aws_region,
+            "resources": [execution.execution_arn],
+            "detail": {
+                "executionArn": execution.execution_arn,
+                "stateMachineArn": execution.state_machine_arn,
+                "name": execution.name,
+                "status": status,
+                "error": execution.error,
+                "cause": execution.cause,
+            },
+        })
 
     def _set_env(self, name: str, value: str) -> None:
         self._saved_env.setdefault(name, os.environ.get(name))

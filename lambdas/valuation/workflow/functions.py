@@ -35,10 +35,14 @@ WORKFLOW_FUNCTIONS: tuple[FunctionSpec, ...] = (
 )
 
 API_FUNCTION = FunctionSpec("Api", "valuation.handlers.api.handler", 1024, 29)
+# Driven by "Step Functions Execution Status Change" events: what no Catch can see.
+RECONCILE_FUNCTION = FunctionSpec("Reconcile", "valuation.handlers.reconcile.handler", 256, 30)
+
+ALL_FUNCTIONS = (*WORKFLOW_FUNCTIONS, API_FUNCTION, RECONCILE_FUNCTION)
 
 
 def by_name(name: str) -> FunctionSpec:
-    for spec in (*WORKFLOW_FUNCTIONS, API_FUNCTION):
+    for spec in ALL_FUNCTIONS:
         if spec.name == name:
             return spec
     raise KeyError(f"no function named {name!r}")

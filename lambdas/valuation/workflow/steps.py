@@ -12,13 +12,14 @@ from typing import Any
 
 from lxml import etree
 
+from .. import dispatch
 from ..assembly import build_response, task_result_element
 from ..engines import TaskError, TaskRun, TransientTaskError, run_engine
 from ..hydration import context_from_settings, hydrate
 from ..request import GroupPlan, RequestPlan, group_elements, read_plan, task_elements
 from ..settings import Settings
 from ..store import RequestStore
-from ..store.requests import utcnow
+from ..store.requests import TERMINAL, utcnow
 from ..taskdoc import GroupDocuments, referenced_groups
 from ..xmlutil import parse_xml, q, to_bytes
 
@@ -130,6 +131,21 @@ class Workflow:
             pass
         detail = self.store.fail(request_id, {"error": name, "cause": cause, "at": utcnow()})
         return {"status": "failed", "error": detail.get("error")}
+
+    def reconcile(self, execution_arn: str, status: str, error: str | None, cause: str | None):
+        """End a request whose execution ended where no Catch could see it (a timeout, an
+        abort, a RecordFailure that failed itself). Nothing to do for a request already
+        terminal, or when the execution is not the request's current one (a retry's)."""
+        request_id = dispatch.request_id_of(execution_arn)
+        state = self.store.state(request_id)
+        if state.get("status") in TERMINAL or state.get("executionArn") != execution_arn:
+            return {"requestId": request_id, "reconciled": False}
+        self.store.fail(request_id, {
+            "error": f"Execution{status.title().replace('_', '')}",
+            "cause": cause or error or f"the execution ended {status}",
+            "at": utcnow(),
+        })
+        return {"requestId": request_id, "reconciled": True}
 
     # -- helpers --------------------------------------------------------------------------------
 
