@@ -40,5 +40,9 @@ bench: $(VENV)/.dev
 synth: $(VENV)/.dev
 	$(if $(SKIP_BUNDLING),CDK_CONTEXT_JSON='{"aws:cdk:bundling-stacks":[]}') $(BIN)/python cdk/app.py
 
+## lint: ruff over the code and the tests
+lint: $(VENV)/.dev
+	$(BIN)/ruff check lambdas cdk tests bench
+
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache

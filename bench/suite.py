@@ -157,7 +157,8 @@ class Bench:
         self.figures.append(Figure("handlers called directly (the floor)", "ms/task", floor))
         overhead = [e - f for e, f in zip(per_task_e2e, floor)]
         self.figures.append(Figure("orchestration overhead", "ms/task", overhead, "<= 3 ms"))
-        self.figures.append(Figure("overhead / floor", "x", [o / f for o, f in zip(overhead, floor)]))
+        ratios = [o / f for o, f in zip(overhead, floor)]
+        self.figures.append(Figure("overhead / floor", "x", ratios))
         for figure in self.figures[-3:]:
             print(figure.row(), file=sys.stderr)
 

@@ -12,6 +12,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "lambdas"))
 
 from aws_cdk import App  # noqa: E402
+
 from valuation_infra.stack import add_service  # noqa: E402
 
 

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import redis
-from support import SCRIPTED_ENGINE
 
+from support import SCRIPTED_ENGINE
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPTED_ENGINE = f"{sys.executable} {ROOT / 'tests' / 'engines' / 'scripted.py'}"
 
 
-def request_xml(*groups: tuple[str, list[tuple[str, dict[str, str]]]], client_ref: str = "t") -> bytes:
+def request_xml(
+    *groups: tuple[str, list[tuple[str, dict[str, str]]]], client_ref: str = "t"
+) -> bytes:
     """A valuation request: groups of (name, [(task id, Task attributes)])."""
     body = "".join(
         f'<Group name="{name}">'

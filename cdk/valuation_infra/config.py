@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import aws_logs as logs
+
 from valuation.settings import WAIT_MODES
 from valuation.workflow.definition import TASK_STATE_TIMEOUT_MARGIN_SECONDS, DefinitionValues
 from valuation.workflow.functions import API_FUNCTION, by_name

@@ -16,6 +16,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
+
 from valuation.workflow.definition import all_states, load_template, render
 from valuation.workflow.functions import by_name
 

@@ -1,1 +1,1 @@
-"""XML valuation orchestration: the domain library behind every Lambda handler and the local stack."""
+"""XML valuation orchestration: the domain library behind every handler and the local stack."""

@@ -159,7 +159,9 @@ def select_results(
 ) -> Sequence[etree._Element]:
     group_name, _, task_id = reference.partition("/")
     if not group_name or not task_id:
-        raise ResultReferenceError(f'{where}: h:result="{reference}" must be "group/task" or "group/*"')
+        raise ResultReferenceError(
+            f'{where}: h:result="{reference}" must be "group/task" or "group/*"'
+        )
     if group_name not in earlier:
         raise ResultReferenceError(
             f'{where}: h:result="{reference}" names no earlier group {group_name!r}'

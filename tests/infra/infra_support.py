@@ -14,6 +14,7 @@ sys.path.insert(0, str(REPO / "cdk"))
 
 from aws_cdk import App  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
+
 from valuation_infra.config import CONTEXT_KEY, ServiceConfig, load_config  # noqa: E402
 from valuation_infra.stack import ValuationStack, add_service  # noqa: E402
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from infra_support import CDK_JSON_CONTEXT, REPO
 from valuation.settings import Settings
 from valuation_infra.config import CONTEXT_KEY, ConfigError, load_config

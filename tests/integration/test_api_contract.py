@@ -12,8 +12,8 @@ import boto3
 import pytest
 import redis
 from lxml import etree
-from support import call_api, request_xml
 
+from support import call_api, request_xml
 from valuation import api
 from valuation.store.keys import RequestKeys
 
@@ -155,7 +155,9 @@ def test_an_unknown_upload_is_400_and_an_oversized_one_413(local_stack):
     from valuation.service import upload_key
 
     stack = local_stack(UPLOAD_MAX_BYTES="1000")
-    unknown = call_api("POST", "/valuation", headers={"X-Upload-Id": "0" * 8 + "-0000-0000-0000-" + "0" * 12})
+    unknown = call_api(
+        "POST", "/valuation", headers={"X-Upload-Id": "0" * 8 + "-0000-0000-0000-" + "0" * 12}
+    )
     assert unknown.status == 400
     ticket = call_api("POST", "/valuation/uploads").json()
     DocumentStore(stack.settings.document_bucket, stack.settings.aws_region).put(

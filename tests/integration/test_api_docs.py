@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 import redis
-from support import ROOT, SCRIPTED_ENGINE, call_api, request_xml
 
+from support import ROOT, SCRIPTED_ENGINE, call_api, request_xml
 from valuation import api
 from valuation.local import LocalStack
 from valuation.local.http import make_server

@@ -8,8 +8,8 @@ import urllib.error
 import urllib.request
 
 import pytest
-from support import ROOT, request_xml
 
+from support import ROOT, request_xml
 from valuation.cli import main
 from valuation.local.http import make_server
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from lxml import etree
-from support import call_api
 
+from support import call_api
 from valuation import api
 from valuation.xmlutil import NSMAP
 
@@ -45,7 +45,7 @@ def test_the_hydrated_document_is_stored_and_tasks_see_it(local_stack, tmp_path)
     assert task_document.xpath("string(//v:Parameters/v:Desk)", namespaces=NSMAP) == "rates"
 
 
-def test_a_hydration_error_fails_the_request_with_the_directive_and_its_place(local_stack, tmp_path):
+def test_a_hydration_error_fails_the_request_naming_the_directive_and_place(local_stack, tmp_path):
     local_stack(HYDRATION_DATA_ROOTS=str(tmp_path))
     response = sync(
         f'{HEAD}<MarketData><Curve id="EUR" h:href="file:eur.xml"/></MarketData>'

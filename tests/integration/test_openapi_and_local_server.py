@@ -10,10 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
-from schemathesis import checks
 from hypothesis import HealthCheck, given, settings
-from support import ROOT, SCRIPTED_ENGINE, request_xml
+from schemathesis import checks
 
+from support import ROOT, SCRIPTED_ENGINE, request_xml
 from valuation import api
 from valuation.local import LocalStack
 from valuation.local.http import make_server

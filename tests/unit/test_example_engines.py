@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import pytest
 from lxml import etree
-from support import ROOT
 
+from support import ROOT
 from valuation.assembly import task_result_element
 from valuation.engines import TaskRun
 from valuation.engines.errors import PermanentTaskError

@@ -33,7 +33,8 @@ def engine(tmp_path: Path, body: str) -> str:
 def test_the_document_goes_in_and_the_result_comes_out(tmp_path, settings):
     command = engine(tmp_path, (
         "doc = sys.stdin.read()\n"
-        "ids = ' '.join(os.environ[k] for k in ('REQUEST_ID', 'GROUP_INDEX', 'TASK_ID', 'ATTEMPT'))\n"
+        "names = ('REQUEST_ID', 'GROUP_INDEX', 'TASK_ID', 'ATTEMPT')\n"
+        "ids = ' '.join(os.environ[k] for k in names)\n"
         "print(f'<Seen ids=\"{ids}\" size=\"{len(doc)}\"/>')\n"
     ))
     result = run_command(command, DOCUMENT, RUN, settings)

@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from lxml import etree
 from moto import mock_aws
 
@@ -173,7 +175,8 @@ def test_fetched_content_can_add_tasks(run, data_root):
 
 def test_a_document_that_fetches_itself_is_a_cycle(run, data_root):
     (data_root / "loop.xml").write_text(
-        '<Loop xmlns="urn:valuation:1" xmlns:h="urn:valuation:hydration:1" h:href="file:loop.xml"/>')
+        '<Loop xmlns="urn:valuation:1" xmlns:h="urn:valuation:hydration:1" '
+        'h:href="file:loop.xml"/>')
     with pytest.raises(HydrationError, match="cycle: file:loop.xml -> file:loop.xml"):
         run('<Start h:href="file:loop.xml"/>')
 

@@ -55,7 +55,8 @@ def test_each_example_hydrates_as_documented(tmp_path, request_xml, kind, shown)
         (tmp_path / name).write_text(body)
     settings = replace(Settings.from_env(), hydration_data_roots=(str(tmp_path),))
     context = context_from_settings(
-        settings, "req-1", {"x-desk": "rates"}, received_at=datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+        settings, "req-1", {"x-desk": "rates"},
+        received_at=datetime(2026, 11, 24, 9, 30, tzinfo=UTC),
     )
     tree = parse_xml(request_xml.encode())
     if kind == "error":

@@ -7,8 +7,8 @@ import socket
 import threading
 
 import pytest
-from support import call_api
 
+from support import call_api
 from valuation.xmlutil import MAX_DEPTH, XmlRejected, parse_xml
 
 
@@ -140,7 +140,8 @@ def test_the_api_refuses_what_is_not_a_valuation_request(embedded_stack, documen
 
 
 def test_the_api_reports_where_xml_is_malformed(embedded_stack):
-    response = call_api("POST", "/valuation", b'<ValuationRequest xmlns="urn:valuation:1">\n<Group>')
+    malformed = b'<ValuationRequest xmlns="urn:valuation:1">\n<Group>'
+    response = call_api("POST", "/valuation", malformed)
     assert response.status == 400
     assert (response.json()["line"], response.json()["column"]) == (2, 8)
 

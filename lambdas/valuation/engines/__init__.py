@@ -28,7 +28,7 @@ def run_engine(document: bytes, run: TaskRun, settings: Settings) -> etree._Elem
         from .external import run_command
 
         return run_command(settings.task_engine_command, document, run, settings)
-    from .builtin import evaluate
     from ..xmlutil import parse_xml
+    from .builtin import evaluate
 
     return evaluate(parse_xml(document).getroot())

@@ -18,4 +18,4 @@ class TransientTaskError(TaskError):
 
 
 class PermanentTaskError(TaskError):
-    """Another attempt would fail the same way: bad input, an engine error, output that is not XML."""
+    """Another attempt would fail the same way: bad input, an engine error, output not XML."""

@@ -160,7 +160,9 @@ def _pending(root: etree._Element) -> list[etree._Element]:
     """Elements with a directive to apply now, in document order; unknown directives are errors."""
     pending = []
     for element in _WITH_DIRECTIVES(root):
-        names = {etree.QName(key).localname for key in element.attrib if key.startswith(f"{{{HNS}}}")}
+        names = {
+            etree.QName(key).localname for key in element.attrib if key.startswith(f"{{{HNS}}}")
+        }
         unknown = names - KNOWN
         if unknown:
             raise HydrationError(

@@ -64,7 +64,8 @@ class DefinitionValues:
             "TaskProcessorConfig": TASK_PROCESSORS[self.workflow_type],
             "TaskConcurrency": self.task_concurrency,
             "MaxTaskRetries": self.max_task_retries,
-            "TaskStateTimeoutSeconds": self.task_timeout_seconds + TASK_STATE_TIMEOUT_MARGIN_SECONDS,
+            "TaskStateTimeoutSeconds": self.task_timeout_seconds
+            + TASK_STATE_TIMEOUT_MARGIN_SECONDS,
             "RetryIntervalSeconds": self.retry_interval_seconds,
             "ExecutionTimeoutSeconds": self.execution_timeout_seconds,
         }

@@ -20,6 +20,7 @@ from .options import european_option
 from .results import result_element
 from .swaps import interest_rate_swap
 
+
 def noop(inputs: TaskInput) -> etree._Element:
     """Values nothing: what the benchmarks run to measure the orchestration alone."""
     return result_element("Noop", {"id": inputs.id})
