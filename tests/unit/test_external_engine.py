@@ -79,10 +79,9 @@ def test_output_over_the_cap_is_permanent_and_stops_the_engine(tmp_path, setting
         "sys.stdout.write('<r>')\n"
         "while True: sys.stdout.write('x' * 4096)\n"
     ))
-    started = time.monotonic()
+    # The cap stopped it (permanent), not the timeout (transient): the engine never ends itself.
     with pytest.raises(PermanentTaskError, match="exceeds the limit of 10000 bytes"):
         run_command(command, DOCUMENT, RUN, settings)
-    assert time.monotonic() - started < settings.task_timeout_seconds
 
 
 def test_a_timeout_is_transient_and_kills_the_whole_process_group(tmp_path, settings):
