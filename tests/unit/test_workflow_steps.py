@@ -100,8 +100,8 @@ def test_reconcile_ends_a_request_whose_execution_ended_unseen(workflow):
     arn = f"arn:aws:states:us-east-1:1:execution:valuation:{REQUEST_ID}"
     workflow.hydrate(REQUEST_ID, arn, 0)
     workflow.prepare_group(REQUEST_ID, 0)
-    older_run = f"{arn}-r1".replace(REQUEST_ID, "req-0")  # another request's execution
-    assert workflow.reconcile(older_run, "ABORTED", None, None)["reconciled"] is False
+    unknown_request = arn.replace(REQUEST_ID, "req-0")
+    assert workflow.reconcile(unknown_request, "ABORTED", None, None)["reconciled"] is False
 
     outcome = workflow.reconcile(arn, "TIMED_OUT", "States.Timeout", None)
     assert outcome == {"requestId": REQUEST_ID, "reconciled": True}
@@ -111,8 +111,14 @@ def test_reconcile_ends_a_request_whose_execution_ended_unseen(workflow):
     assert workflow.reconcile(arn, "FAILED", None, None)["reconciled"] is False  # terminal
 
 
-def test_reconcile_leaves_a_request_run_again_by_a_retry_alone(workflow):
+def test_reconcile_judges_a_retried_request_by_its_current_run(workflow):
     first = f"arn:aws:states:us-east-1:1:execution:valuation:{REQUEST_ID}"
-    workflow.hydrate(REQUEST_ID, f"{first}-r1", 0)
+    workflow.record_failure(REQUEST_ID, {"Error": "PermanentTaskError", "Cause": "bad"})
+    workflow.store.reopen(REQUEST_ID, 0)  # a retry: the run named REQUEST_ID-r1 is current
     assert workflow.reconcile(first, "ABORTED", None, None)["reconciled"] is False
-    assert snapshot(workflow)[0] == "started"
+    assert snapshot(workflow)[0] == "received"
+
+    # The retry's execution failed before Hydrate marked the request started.
+    assert workflow.reconcile(f"{first}-r1", "FAILED", "Lambda.Unknown", None)["reconciled"]
+    assert workflow.store.failure(REQUEST_ID)["error"] == "ExecutionFailed"
+    assert snapshot(workflow)[0] == "failed"

@@ -134,11 +134,12 @@ class Workflow:
 
     def reconcile(self, execution_arn: str, status: str, error: str | None, cause: str | None):
         """End a request whose execution ended where no Catch could see it (a timeout, an
-        abort, a RecordFailure that failed itself). Nothing to do for a request already
-        terminal, or when the execution is not the request's current one (a retry's)."""
+        abort, a RecordFailure that failed itself, a Hydrate that never ran). Nothing to do for
+        a request already terminal, or when the execution is not its current run (a retry's)."""
         request_id = dispatch.request_id_of(execution_arn)
         state = self.store.state(request_id)
-        if state.get("status") in TERMINAL or state.get("executionArn") != execution_arn:
+        current = dispatch.execution_name(request_id, int(state.get("runs") or 0))
+        if not state or state["status"] in TERMINAL or not execution_arn.endswith(f":{current}"):
             return {"requestId": request_id, "reconciled": False}
         self.store.fail(request_id, {
             "error": f"Execution{status.title().replace('_', '')}",
