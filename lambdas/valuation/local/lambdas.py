@@ -19,7 +19,7 @@ from urllib.parse import unquote
 from botocore.awsrequest import AWSResponse
 from botocore.response import StreamingBody
 
-from ..workflow.functions import WORKFLOW_FUNCTIONS, FunctionSpec
+from ..workflow.functions import RECONCILE_FUNCTION, WORKFLOW_FUNCTIONS, FunctionSpec
 
 ACCOUNT = "123456789012"
 
@@ -48,7 +48,10 @@ class LocalContext:
 class LocalLambda:
     """Maps function names to handlers and serves `Invoke` calls in-process."""
 
-    def __init__(self, region: str, specs: tuple[FunctionSpec, ...] = WORKFLOW_FUNCTIONS):
+    # What Step Functions and EventBridge invoke; the api function is called by the HTTP server.
+    INVOKED = (*WORKFLOW_FUNCTIONS, RECONCILE_FUNCTION)
+
+    def __init__(self, region: str, specs: tuple[FunctionSpec, ...] = INVOKED):
         self.region = region
         self._functions: dict[str, tuple[FunctionSpec, Callable[..., Any]]] = {}
         for spec in specs:

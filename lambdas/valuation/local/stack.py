@@ -17,7 +17,7 @@ from ..settings import Settings, reload_settings
 from ..store import set_redis
 from ..store.connection import connect
 from ..workflow.definition import DefinitionValues, load_template, render
-from ..workflow.functions import RECONCILE_FUNCTION, WORKFLOW_FUNCTIONS
+from ..workflow.functions import RECONCILE_FUNCTION
 from .engine import EXECUTION_LISTENERS, start_engine, stop_engine
 from .lambdas import ACCOUNT, LocalLambda, function_arn
 
@@ -64,7 +64,7 @@ class LocalStack:
         for name, value in self._overrides.items():
             self._set_env(name, value)
         settings = reload_settings()
-        self._lambdas = LocalLambda(settings.aws_region, (*WORKFLOW_FUNCTIONS, RECONCILE_FUNCTION))
+        self._lambdas = LocalLambda(settings.aws_region)
         session = boto3.Session(region_name=settings.aws_region)
         session.events.register("before-call.lambda.Invoke", self._lambdas.on_before_call)
         boto3.DEFAULT_SESSION = session
